@@ -1,0 +1,10 @@
+//! What the integration tests share: fixture events, tools, KMS emulators
+//! and the scenarios run against each emulator.
+//!
+//! Each test file uses part of it only.
+#![allow(dead_code)]
+
+pub mod emulator;
+pub mod events;
+pub mod scenarios;
+pub mod tools;

@@ -1,0 +1,43 @@
+//! Finding the test tools installed by `scripts/tools.sh`, and free ports.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// `$RATCHET_TOOLS_DIR`, by default `.tools/` at the repository root.
+pub fn tools_dir() -> PathBuf {
+    match std::env::var_os("RATCHET_TOOLS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools"),
+    }
+}
+
+/// A tool under the tools folder; fails the test, naming the install step,
+/// when it is missing.
+pub fn tool(relative: &str, part: &str) -> PathBuf {
+    let path = tools_dir().join(relative);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `scripts/tools.sh {part}` (or set RATCHET_TOOLS_DIR)",
+        path.display()
+    );
+    path
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
+}
+
+/// Waits until something accepts connections on 127.0.0.1:`port`.
+pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
