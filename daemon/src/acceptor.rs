@@ -4,16 +4,15 @@
 //! runtime can wait on that, so one thread does nothing else. It keeps the
 //! next FIFO created in advance; the moment its open returns it renames that
 //! fresh FIFO over the path, so a reader arriving now gets a pipe of its own,
-//! and hands the opened one to the runtime to be served. The rename is the
-//! first system call after the wake-up: the shorter that gap, the fewer
-//! readers arrive in time to share a pipe.
+//! and hands the opened one over to be served. The rename is the first
+//! system call after the wake-up: the shorter that gap, the fewer readers
+//! arrive in time to share a pipe.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Instant;
 
-use tokio::sync::mpsc;
+use tokio::sync::oneshot;
 
 use crate::fifo::{Fifo, FifoError, Slot};
 use crate::sweep::Sweeper;
@@ -32,19 +31,20 @@ pub struct Opened {
 
 /// Handle on the acceptor thread.
 pub struct Acceptor {
-    thread: Option<JoinHandle<Result<(), FifoError>>>,
+    done: Option<oneshot::Receiver<Result<(), FifoError>>>,
     stop: Arc<AtomicBool>,
     current: Arc<Mutex<Option<Arc<Fifo>>>>,
 }
 
 impl Acceptor {
-    /// Installs the first FIFO and starts waiting for readers. Each open is
-    /// sent on `opened`; after `max_reads` opens the path is removed and the
-    /// thread ends. Readers found waiting on a FIFO left by an earlier run
-    /// are served first; an idle one goes to `sweeper`.
+    /// Installs the first FIFO and starts waiting for readers; `serve` is
+    /// called on the thread with each open and must not block. After
+    /// `max_reads` opens the path is removed and the thread ends. Readers
+    /// found waiting on a FIFO left by an earlier run are served first; an
+    /// idle one goes to `sweeper`.
     pub fn start(
         mut slot: Slot,
-        opened: mpsc::Sender<Opened>,
+        serve: impl Fn(Opened) + Send + 'static,
         max_reads: Option<u64>,
         sweeper: &Sweeper,
     ) -> Result<Self, FifoError> {
@@ -58,37 +58,39 @@ impl Acceptor {
             match stale.try_open_writer() {
                 Ok(Some(writer)) => {
                     seq += 1;
-                    let waiting = Opened {
+                    serve(Opened {
                         writer,
                         fifo: stale,
                         at: Instant::now(),
                         seq,
-                    };
-                    // The channel is empty and the receiver alive at start.
-                    let _ = opened.try_send(waiting);
+                    });
                 }
                 _ => sweeper.retire(stale),
             }
         }
+
         let stop = Arc::new(AtomicBool::new(false));
         let current = Arc::new(Mutex::new(Some(first.clone())));
         let state = Loop {
             slot,
-            opened,
+            serve: Box::new(serve),
             max_reads,
             stop: stop.clone(),
             current: current.clone(),
         };
-        let thread = std::thread::Builder::new()
+        let (done_tx, done) = oneshot::channel();
+        std::thread::Builder::new()
             .name("ratchet-acceptor".into())
-            .spawn(move || state.run(first, seq))
+            .spawn(move || {
+                let _ = done_tx.send(state.run(first, seq));
+            })
             .map_err(|_| FifoError::Io {
                 op: "start the thread serving",
-                path: path.clone(),
+                path,
                 source: nix::errno::Errno::EAGAIN,
             })?;
         Ok(Acceptor {
-            thread: Some(thread),
+            done: Some(done),
             stop,
             current,
         })
@@ -105,21 +107,23 @@ impl Acceptor {
         }
     }
 
-    /// Waits for the thread to end and returns its result.
-    pub async fn join(mut self) -> Result<(), FifoError> {
-        let Some(thread) = self.thread.take() else {
-            return Ok(());
-        };
-        tokio::task::spawn_blocking(move || thread.join())
-            .await
-            .expect("joining the acceptor")
-            .unwrap_or_else(|_| panic!("the acceptor thread panicked"))
+    /// Completes when the thread has ended, with its result. Safe to use in
+    /// `select!`: it resolves once and then stays pending.
+    pub async fn finished(&mut self) -> Result<(), FifoError> {
+        match self.done.as_mut() {
+            Some(done) => {
+                let result = done.await.unwrap_or(Ok(()));
+                self.done = None;
+                result
+            }
+            None => std::future::pending().await,
+        }
     }
 }
 
 struct Loop {
     slot: Slot,
-    opened: mpsc::Sender<Opened>,
+    serve: Box<dyn Fn(Opened) + Send>,
     max_reads: Option<u64>,
     stop: Arc<AtomicBool>,
     current: Arc<Mutex<Option<Arc<Fifo>>>>,
@@ -163,7 +167,7 @@ impl Loop {
             } else {
                 Some(self.slot.install(next))
             };
-            let sent = self.opened.blocking_send(Opened {
+            (self.serve)(Opened {
                 writer,
                 fifo: retired.clone(),
                 at,
@@ -176,9 +180,6 @@ impl Loop {
                     current = Arc::new(fifo);
                     *self.current.lock().unwrap() = Some(current.clone());
                 }
-            }
-            if sent.is_err() {
-                break;
             }
         }
         self.slot.remove(&current);

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::runtime::Handle;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::acceptor::Acceptor;
 use crate::audit::AuditLog;
@@ -52,9 +53,7 @@ pub async fn serve(
     // Modes are given exactly, not filtered through the inherited umask.
     nix::sys::stat::umask(nix::sys::stat::Mode::empty());
     let slot = Slot::prepare(&config.path, config.access)?;
-    let (opened_tx, mut opened_rx) = mpsc::channel(64);
     let (sweeper, sweep_task) = Sweeper::start();
-    let acceptor = Acceptor::start(slot, opened_tx, config.max_reads, &sweeper)?;
     let ctx = Arc::new(Context {
         fetcher,
         format: config.format,
@@ -66,41 +65,45 @@ pub async fn serve(
         cache: Mutex::new(None),
         fetches: Semaphore::new(config.max_fetches),
         cut: CancellationToken::new(),
-        sweeper,
+        sweeper: sweeper.clone(),
     });
+
+    // Each open is spawned onto the runtime straight from the acceptor
+    // thread, in its own task, tracked for shutdown.
+    let sessions = TaskTracker::new();
+    let spawn = {
+        let (sessions, ctx, runtime) = (sessions.clone(), ctx.clone(), Handle::current());
+        move |opened| {
+            sessions.spawn_on(session::serve(ctx.clone(), opened), &runtime);
+        }
+    };
+    let mut acceptor = Acceptor::start(slot, spawn, config.max_reads, &sweeper)?;
+    drop(sweeper);
     tracing::info!(path = %config.path.display(), profile = %config.profile, format = %config.format, "serving");
 
-    // Serve each open in its own task until the acceptor stops, which it
-    // does on shutdown, after the last allowed read, or on error.
-    let mut sessions = JoinSet::new();
-    let mut stopping = false;
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown, if !stopping => {
-                tracing::info!("stopping: no new reads accepted");
-                stopping = true;
-                acceptor.stop();
-            }
-            opened = opened_rx.recv() => match opened {
-                Some(opened) => { sessions.spawn(session::serve(ctx.clone(), opened)); }
-                None => break,
-            },
-            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+    // Serve until a shutdown signal, the last allowed read, or an error.
+    let result = tokio::select! {
+        result = acceptor.finished() => result,
+        _ = shutdown => {
+            tracing::info!("stopping: no new reads accepted");
+            acceptor.stop();
+            acceptor.finished().await
         }
-    }
-    let result = acceptor.join().await;
+    };
 
     // In-flight reads get the grace period, then are cut: their readers get
     // an empty file and the audit says `cut`.
-    let drained = tokio::time::timeout(config.grace, drain(&mut sessions)).await;
-    if drained.is_err() {
+    sessions.close();
+    if tokio::time::timeout(config.grace, sessions.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!(
             in_flight = sessions.len(),
             "grace period over: cutting reads"
         );
         ctx.cut.cancel();
-        drain(&mut sessions).await;
+        sessions.wait().await;
     }
 
     // The sweeper ends when the last handle on it is dropped, releasing any
@@ -113,14 +116,4 @@ pub async fn serve(
         tracing::info!("stopped");
     }
     result
-}
-
-async fn drain(sessions: &mut JoinSet<()>) {
-    while let Some(joined) = sessions.join_next().await {
-        if let Err(e) = joined
-            && e.is_panic()
-        {
-            tracing::error!("a read's task panicked");
-        }
-    }
 }

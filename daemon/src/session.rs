@@ -85,16 +85,12 @@ pub async fn serve(ctx: Arc<Context>, opened: Opened) {
         }
     };
 
-    // Look for the reader now: every open that shares this pipe has finished
-    // by the time the fetch has.
+    // Look for the reader now: every open that shares this pipe has
+    // finished by the time the fetch has. The scan is a few system calls per
+    // process in view, so it runs here rather than on another thread.
     let opens = if ctx.reader_scan {
         let (dev, ino) = opened.fifo.id();
-        tokio::task::spawn_blocking(move || {
-            let holders = readers::holders(dev, ino);
-            readers::distinct_opens(&holders)
-        })
-        .await
-        .unwrap_or_default()
+        readers::distinct_opens(&readers::holders(dev, ino))
     } else {
         Vec::new()
     };
