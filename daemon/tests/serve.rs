@@ -262,6 +262,39 @@ async fn bad_readers_stall_nobody() {
     drop(idle);
 }
 
+/// Opens are served concurrently: four readers arriving one after another
+/// while the API takes 400 ms each finish in about one fetch's time, not four.
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_fetches_overlap() {
+    let json = document_json("app", &secret_vars());
+    let api = api_answering(
+        ResponseTemplate::new(200)
+            .set_body_json(&json)
+            .set_delay(Duration::from_millis(400)),
+    )
+    .await;
+    let daemon = Daemon::start(&stage_url(&api), &[]);
+    let started = Instant::now();
+    let mut readers = Vec::new();
+    for _ in 0..4 {
+        // Each reader opens once the previous one has its own FIFO.
+        let held = std::fs::metadata(&daemon.path).unwrap().ino();
+        let path = daemon.path.clone();
+        readers.push(std::thread::spawn(move || std::fs::read(path).unwrap()));
+        while std::fs::metadata(&daemon.path).unwrap().ino() == held {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    for reader in readers {
+        assert_eq!(reader.join().unwrap(), expected(Format::Dotenv, &json));
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(1200),
+        "four reads took {took:?}"
+    );
+}
+
 /// SIGTERM while a fetch is in flight: the read is cut when the grace period
 /// ends (an empty file), the FIFO is removed, the daemon exits 0.
 #[tokio::test(flavor = "multi_thread")]
