@@ -46,9 +46,12 @@ module "app" {
 
   app_image           = var.app_image
   app_command         = var.app_command
+  app_user            = var.app_user
   ratchet_image       = var.ratchet_image
   ecr_repository_arns = var.ecr_repository_arns
 
+  ratchet_user              = var.app_user
+  ratchet_mode              = "0600"
   ratchet_profile           = var.profile
   ratchet_auth              = "iam"
   ratchet_api_url           = module.secrets_api.iam_api_invoke_url

@@ -44,6 +44,12 @@ variable "ratchet_image" {
   type        = string
 }
 
+variable "app_user" {
+  description = "User (uid:gid) the app container runs as; the sidecar runs as the same user so the FIFO is the app's own (mode 0600) and the audit can name the reading process."
+  type        = string
+  default     = "1000:1000"
+}
+
 variable "ecr_repository_arns" {
   description = "ARNs of the ECR repositories holding the two images, if they live in ECR."
   type        = list(string)

@@ -35,6 +35,7 @@ locals {
   ratchet_container = {
     name                   = "ratchet"
     image                  = var.ratchet_image
+    user                   = var.ratchet_user
     essential              = true
     readonlyRootFilesystem = true
     environment            = [for name in sort(keys(local.ratchet_environment)) : { name = name, value = local.ratchet_environment[name] }]
@@ -65,6 +66,7 @@ locals {
   app_container = {
     name                   = "app"
     image                  = var.app_image
+    user                   = var.app_user
     essential              = true
     command                = var.app_command
     readonlyRootFilesystem = var.app_readonly_root_filesystem

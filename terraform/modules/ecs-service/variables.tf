@@ -69,6 +69,17 @@ variable "app_command" {
   default     = null
 }
 
+variable "app_user" {
+  description = "User (uid:gid) the app container runs as; null keeps the image's."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.app_user == null || can(regex("^[0-9]+:[0-9]+$", var.app_user))
+    error_message = "The user must be uid:gid in digits."
+  }
+}
+
 variable "app_environment" {
   description = "Plain environment variables of the app container. Secrets belong in the profile, not here."
   type        = map(string)
@@ -153,8 +164,19 @@ variable "ratchet_format" {
   }
 }
 
+variable "ratchet_user" {
+  description = "User (uid:gid) the sidecar runs as; null keeps the image's 65532:65532. Set it to the app's user: the FIFO is then the app's own, readable with mode 0600, and the sidecar may read the app's /proc entries, so its audit events name the reading process."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ratchet_user == null || can(regex("^[0-9]+:[0-9]+$", var.ratchet_user))
+    error_message = "The user must be uid:gid in digits."
+  }
+}
+
 variable "ratchet_owner" {
-  description = "Owner (uid:gid) of the FIFO the sidecar serves, usually the app's user; null leaves the sidecar's default."
+  description = "Owner (uid:gid) given to the FIFO; null leaves the sidecar's own user. Giving it to another user needs CAP_CHOWN, which a non-root sidecar lacks: prefer ratchet_user, or a shared group with mode 0640."
   type        = string
   default     = null
 
