@@ -6,7 +6,9 @@
 # Needs: a Rust toolchain (cargo, rustfmt, clippy), Python 3 with venv,
 # Python 3.13 for LocalStack, Terraform, git. Installs the rest into
 # $RATCHET_TOOLS_DIR (default .tools/): moto, LocalStack, python-dotenv,
-# node, cargo-lambda, checkov. Docker is used when `docker info` succeeds.
+# node, cargo-lambda, checkov. Docker is used when `docker info` succeeds;
+# the compose file is validated where docker-compose or `docker compose` is
+# installed.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +24,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "unit, integration, loader, emulator and stress tests"
-cargo test --workspace --locked -- --include-ignored
+cargo test --workspace --exclude ratchet-e2e --locked -- --include-ignored
 
 step "daemon benchmark (short)"
 daemon=$(scripts/build-daemon.sh | tail -n 1)
@@ -42,5 +44,11 @@ scripts/test-function.sh
 
 step "terraform"
 RATCHET_FUNCTION_ZIP=$(scripts/build-function.sh | tail -n 1) scripts/test-terraform.sh
+
+step "end to end"
+scripts/test-e2e.sh
+
+step "compose file"
+scripts/test-compose.sh
 
 step "done"
