@@ -46,20 +46,9 @@ const HARD_VALUES: [(&str, &str); 4] = [
     ("TRAILING", r"ends with \"),
 ];
 
-fn tools() -> PathBuf {
-    std::env::var_os("RATCHET_TOOLS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools"))
-}
-
+/// A program of the Python tools (python, node, dotenv), by name.
 fn tool(name: &str) -> PathBuf {
-    let path = tools().join("py/bin").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing; run scripts/tools.sh py",
-        path.display()
-    );
-    path
+    ratchet_harness::tools::tool(&format!("py/bin/{name}"), "py")
 }
 
 /// Runs a loader that prints the variables it loaded as a JSON object.

@@ -8,10 +8,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::emulator::{self, Guard};
+use ratchet_harness::process::Proc;
+use ratchet_harness::tools::{free_port, tool, wait_for_port};
+use support::emulator;
 use support::events::{self, IAM, NO_IDENTITY};
 use support::scenarios::{self, APP_ROLE};
-use support::tools::{free_port, tool, wait_for_port};
 
 /// Sends `event` to the function `_` through the Runtime API on `port`;
 /// returns the API Gateway proxy response.
@@ -61,7 +62,7 @@ async fn bootstrap_serves_rest_events() {
         .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1"])
         .args(["-P", &port.to_string()])
         .current_dir(env!("CARGO_MANIFEST_DIR"));
-    let watch = Guard::spawn("cargo lambda watch", watch, &dir.path().join("watch.log"));
+    let watch = Proc::spawn("cargo lambda watch", watch, &dir.path().join("watch.log"));
     assert!(
         wait_for_port(port, Duration::from_secs(60)),
         "{}",
@@ -84,7 +85,7 @@ async fn bootstrap_serves_rest_events() {
             format!(r#"{{"app": {{"principals": ["{APP_ROLE}"]}}}}"#),
         )
         .env("RATCHET_PROFILE_APP", &sealed);
-    let function = Guard::spawn("bootstrap", function, &dir.path().join("bootstrap.log"));
+    let function = Proc::spawn("bootstrap", function, &dir.path().join("bootstrap.log"));
 
     // An IAM caller is served.
     let served_event = dir.path().join("iam.json");

@@ -1,103 +1,30 @@
-//! KMS emulators (moto, LocalStack) on 127.0.0.1, and child processes that
-//! are stopped when their guard is dropped.
+//! KMS emulators (moto, LocalStack) on 127.0.0.1, each a child process
+//! stopped when its guard is dropped.
 //!
 //! One emulator of each kind is shared by all the tests of a test binary,
 //! because LocalStack takes seconds and ~120 MB to start. A static is never
 //! dropped, so the shared ones are stopped by an `atexit` hook when the test
 //! binary exits.
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kms::config::{Credentials, Region};
 use ratchet_function::kms::AwsKms;
 
-use super::tools::{free_port, tool};
+use ratchet_harness::process::Proc;
+use ratchet_harness::tools::{free_port, tool};
 
 /// Region the tests use everywhere.
 pub const REGION: &str = "us-east-1";
 
-/// A child process, stopped (SIGTERM, then SIGKILL) when dropped.
-pub struct Guard {
-    name: String,
-    child: Mutex<Option<Child>>,
-    log: PathBuf,
-}
-
-impl Guard {
-    /// Starts `command` with its output in `log`.
-    pub fn spawn(name: &str, mut command: Command, log: &Path) -> Self {
-        let out = File::create(log).expect("create the log file");
-        let err = out.try_clone().expect("clone the log file");
-        command.stdin(Stdio::null()).stdout(out).stderr(err);
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name} ({:?}): {e}", command.get_program()));
-        Self {
-            name: name.to_owned(),
-            child: Mutex::new(Some(child)),
-            log: log.to_owned(),
-        }
-    }
-
-    /// Whether the process has exited already.
-    pub fn has_exited(&self) -> bool {
-        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        child
-            .as_mut()
-            .is_none_or(|c| c.try_wait().ok().flatten().is_some())
-    }
-
-    /// The last part of what the process printed, for failure messages.
-    pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let start = text.len().saturating_sub(3000);
-        let start = (start..text.len())
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(0);
-        format!(
-            "--- {} log ({}) ---\n{}",
-            self.name,
-            self.log.display(),
-            &text[start..]
-        )
-    }
-
-    /// Stops the process: SIGTERM, up to 5 s to exit, then SIGKILL.
-    pub fn stop(&self) {
-        let mut slot = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(mut child) = slot.take() else {
-            return;
-        };
-        if child.try_wait().ok().flatten().is_none() {
-            let pid = libc::pid_t::try_from(child.id()).expect("pids fit in pid_t");
-            // SAFETY: signalling a child this guard spawned and has not reaped.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-        }
-        let _ = child.wait();
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// A KMS emulator listening on 127.0.0.1.
 pub struct Emulator {
     port: u16,
-    process: Guard,
+    process: Proc,
     dir: Mutex<Option<tempfile::TempDir>>,
 }
 
@@ -108,7 +35,7 @@ impl Emulator {
         let port = free_port();
         let mut command = Command::new(tool("py/bin/moto_server", "py"));
         command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-        let process = Guard::spawn("moto", command, &dir.path().join("moto.log"));
+        let process = Proc::spawn("moto", command, &dir.path().join("moto.log"));
         Self::ready(port, process, dir, "/moto-api/")
     }
 
@@ -116,21 +43,13 @@ impl Emulator {
     pub fn start_localstack() -> Self {
         let dir = tempfile::tempdir().expect("create a temporary folder");
         let port = free_port();
-        let mut command = Command::new(tool("localstack/bin/python", "localstack"));
-        command
-            .args(["-m", "localstack.runtime.main"])
-            .env("GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
-            .env("GATEWAY_SERVER", "hypercorn")
-            .env("DNS_ADDRESS", "0")
-            .env("DISABLE_EVENTS", "1")
-            .env("SKIP_SSL_CERT_DOWNLOAD", "1")
-            .env("TMPDIR", dir.path());
-        let process = Guard::spawn("localstack", command, &dir.path().join("localstack.log"));
+        let command = ratchet_harness::localstack::command(dir.path(), port);
+        let process = Proc::spawn("localstack", command, &dir.path().join("localstack.log"));
         Self::ready(port, process, dir, "/_localstack/health")
     }
 
     /// Waits until `path` answers 200, or fails with the emulator's log.
-    fn ready(port: u16, process: Guard, dir: tempfile::TempDir, path: &str) -> Self {
+    fn ready(port: u16, process: Proc, dir: tempfile::TempDir, path: &str) -> Self {
         let emulator = Self {
             port,
             process,
@@ -139,7 +58,7 @@ impl Emulator {
         let deadline = Instant::now() + Duration::from_secs(90);
         while !http_ok(port, path) {
             assert!(
-                !emulator.process.has_exited(),
+                emulator.process.exit_status().is_none(),
                 "the emulator exited before it was ready\n{}",
                 emulator.process.log_tail()
             );

@@ -1,4 +1,4 @@
-//! What the integration tests share: fixture events, tools, KMS emulators
+//! What the integration tests share: fixture events, KMS emulators
 //! and the scenarios run against each emulator.
 //!
 //! Each test file uses part of it only.
@@ -7,4 +7,3 @@
 pub mod emulator;
 pub mod events;
 pub mod scenarios;
-pub mod tools;

@@ -40,16 +40,7 @@ impl LocalStack {
         super::cleanup::register();
         let dir = scratch("localstack-");
         let port = free_port();
-        let mut command = Command::new(tool("localstack/bin/python", "localstack"));
-        command
-            .args(["-m", "localstack.runtime.main"])
-            .env("GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
-            // The default server binds every interface whatever it is told.
-            .env("GATEWAY_SERVER", "hypercorn")
-            .env("DNS_ADDRESS", "0")
-            .env("DISABLE_EVENTS", "1")
-            .env("SKIP_SSL_CERT_DOWNLOAD", "1")
-            .env("TMPDIR", &dir);
+        let command = ratchet_harness::localstack::command(&dir, port);
         let process = Proc::spawn("localstack", command, &dir.join("localstack.log"));
         let localstack = LocalStack { port, dir, process };
         localstack.wait_ready();

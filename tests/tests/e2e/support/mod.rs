@@ -4,8 +4,8 @@
 //! the sealed [`profiles`] with LocalStack's KMS ([`localstack`]), all of it
 //! deployed by the hooks ([`stack`]) from the shipped [`artifacts`]. A
 //! [`chain`] holds one test's parts and ends with the [`evidence`] checks.
-//! [`process`] guards every child, [`tools`] finds things, [`cleanup`] runs
-//! at exit.
+//! [`process`] (the harness's) guards every child, [`tools`] finds things,
+//! [`cleanup`] runs at exit.
 
 #![allow(dead_code)]
 
@@ -17,11 +17,12 @@ pub mod evidence;
 pub mod gateway;
 pub mod lambda;
 pub mod localstack;
-pub mod process;
 pub mod profiles;
 pub mod readers;
 pub mod stack;
 pub mod tools;
+
+pub use ratchet_harness::process;
 
 use ratchet_daemon::document::Document;
 use ratchet_daemon::render::{Format, render};

@@ -1,15 +1,21 @@
-//! Finding the test tools installed by `scripts/tools.sh`, and free ports.
+//! Where the test tools are, and ports on 127.0.0.1.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("the harness sits at tests/harness in the repository")
+        .to_owned()
+}
 
 /// `$RATCHET_TOOLS_DIR`, by default `.tools/` at the repository root.
 pub fn tools_dir() -> PathBuf {
-    match std::env::var_os("RATCHET_TOOLS_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools"),
-    }
+    std::env::var_os("RATCHET_TOOLS_DIR").map_or_else(|| repo().join(".tools"), PathBuf::from)
 }
 
 /// A tool under the tools folder; fails the test, naming the install step,
