@@ -21,6 +21,18 @@ fn assert_served(daemon: &Daemon, seq: usize, bytes: usize, version: &str) {
     assert!(event["request_id"].is_string(), "{event}");
 }
 
+/// Checks that bash and dash, each sourcing the file with `set -a`, load
+/// exactly `want`.
+fn assert_sourced_by_shells(daemon: &Daemon, names: &[String], want: &readers::Loaded) {
+    for shell in ["bash", "dash"] {
+        assert_eq!(
+            &readers::shell_source(shell, daemon.dir(), names),
+            want,
+            "{shell}"
+        );
+    }
+}
+
 /// dotenv: `cat` gets one whole copy, byte for byte; python-dotenv, `node
 /// --env-file`, bash and dash `set -a; . ./.env` each read back every value
 /// exactly: quotes, `$`, `#`, newlines, unicode, padding, an empty value.
@@ -46,16 +58,7 @@ fn dotenv_reaches_every_loader() {
         want,
         "node --env-file"
     );
-    assert_eq!(
-        readers::shell_source("bash", daemon.dir(), &names),
-        want,
-        "bash"
-    );
-    assert_eq!(
-        readers::shell_source("dash", daemon.dir(), &names),
-        want,
-        "dash"
-    );
+    assert_sourced_by_shells(&daemon, &names, &want);
     for seq in 1..=5 {
         assert_served(&daemon, seq, bytes.len(), &stack.version("app"));
     }
@@ -108,16 +111,7 @@ fn shell_format_sources_exactly() {
     let bytes = payload(Format::Shell, &raw);
 
     assert_eq!(readers::cat(daemon.dir()), bytes, "cat");
-    assert_eq!(
-        readers::shell_source("bash", daemon.dir(), &names),
-        want,
-        "bash"
-    );
-    assert_eq!(
-        readers::shell_source("dash", daemon.dir(), &names),
-        want,
-        "dash"
-    );
+    assert_sourced_by_shells(&daemon, &names, &want);
     for seq in 1..=3 {
         assert_served(&daemon, seq, bytes.len(), &stack.version("raw"));
     }
