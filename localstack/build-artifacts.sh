@@ -7,7 +7,7 @@
 #
 #   localstack/build-artifacts.sh [OUT_DIR]   (default: <cargo target dir>/ratchet-artifacts)
 #
-# Both binaries are static (glibc target, crt-static), so they run in the
+# Both binaries are static (scripts/build-static.sh), so they run in the
 # LocalStack image, in Lambda's provided.al2023 and on the host alike. The
 # compose file runs this script in the official Rust image; the end-to-end
 # tests run it on the host.
@@ -15,26 +15,16 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-target=$(rustc -vV | sed -n 's/^host: //p')
-target=${target/-musl/-gnu}
-
-# --target keeps the flag off build scripts and proc macros, which must stay
-# dynamic.
-RUSTFLAGS="-C target-feature=+crt-static" \
-  cargo build --release --locked -p ratchet-function --bins --target "$target" >&2
+paths=$(scripts/build-static.sh release ratchet-function bootstrap ratchet-seal)
+mapfile -t built <<<"$paths"
 
 target_dir=$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 out="${1:-$target_dir/ratchet-artifacts}"
 mkdir -p "$out"
-for binary in bootstrap ratchet-seal; do
-  built="$target_dir/$target/release/$binary"
-  # A dynamic binary lists the libraries it needs as "name => path".
-  if ldd "$built" 2>&1 | grep -q "=>"; then
-    echo "build-artifacts: $built is not static" >&2
-    exit 1
-  fi
-  cp "$built" "$out/$binary.tmp"
+for path in "${built[@]}"; do
+  binary=$(basename "$path")
+  cp "$path" "$out/$binary.tmp"
   mv "$out/$binary.tmp" "$out/$binary"
 done
 

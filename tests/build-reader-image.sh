@@ -8,18 +8,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tag="${1:-ratchet-e2e-reader:local}"
-target=x86_64-unknown-linux-gnu
-cd "$root"
-# --target keeps the flag off build scripts and proc macros.
-RUSTFLAGS="-C target-feature=+crt-static" \
-  cargo build --release --locked -p ratchet-e2e --bin ratchet-e2e-reader --target "$target" >&2
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-binary="$target_dir/$target/release/ratchet-e2e-reader"
-if ldd "$binary" 2>&1 | grep -q "=>"; then
-  echo "build-reader-image: $binary is not static" >&2
-  exit 1
-fi
+binary=$("$root/scripts/build-static.sh" release ratchet-e2e ratchet-e2e-reader | tail -n 1)
 
 context=$(mktemp -d)
 trap 'rm -rf "$context"' EXIT
