@@ -6,11 +6,9 @@
 //! dropped, so the shared ones are stopped by an `atexit` hook when the test
 //! binary exits.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::sync::{Mutex, Once, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_kms::config::{Credentials, Region};
 use ratchet_function::kms::AwsKms;
@@ -55,20 +53,9 @@ impl Emulator {
             process,
             dir: Mutex::new(Some(dir)),
         };
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while !http_ok(port, path) {
-            assert!(
-                emulator.process.exit_status().is_none(),
-                "the emulator exited before it was ready\n{}",
-                emulator.process.log_tail()
-            );
-            assert!(
-                Instant::now() < deadline,
-                "the emulator was not ready after 90 s\n{}",
-                emulator.process.log_tail()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        emulator
+            .process
+            .wait_ready(port, path, Duration::from_secs(90));
         emulator
     }
 
@@ -164,18 +151,4 @@ fn stop_at_exit() {
     REGISTER.call_once(|| unsafe {
         libc::atexit(stop_shared);
     });
-}
-
-/// Whether `GET path` on 127.0.0.1:`port` answers 200.
-fn http_ok(port: u16, path: &str) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
 }

@@ -99,6 +99,28 @@ impl Proc {
         }
     }
 
+    /// Waits until this server answers 200 to `GET path` on
+    /// 127.0.0.1:`port`; fails the test, with the process's log, when it
+    /// exits first or `limit` passes.
+    pub fn wait_ready(&self, port: u16, path: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !crate::tools::http_ok(port, path) {
+            assert!(
+                self.exit_status().is_none(),
+                "{} exited before it was ready\n{}",
+                self.name,
+                self.log_tail()
+            );
+            assert!(
+                Instant::now() < deadline,
+                "{} was not ready after {limit:?}\n{}",
+                self.name,
+                self.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Stops the process group: SIGTERM, up to 5 s to exit, then SIGKILL.
     pub fn stop(&self) {
         let Some(mut child) = self.child.lock().unwrap_or_else(|e| e.into_inner()).take() else {

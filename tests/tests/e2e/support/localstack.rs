@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -43,38 +43,10 @@ impl LocalStack {
         let command = ratchet_harness::localstack::command(&dir, port);
         let process = Proc::spawn("localstack", command, &dir.join("localstack.log"));
         let localstack = LocalStack { port, dir, process };
-        localstack.wait_ready();
         localstack
-    }
-
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while !self.healthy() {
-            assert!(
-                self.process.exit_status().is_none(),
-                "LocalStack exited before it was ready\n{}",
-                self.process.log_tail()
-            );
-            assert!(
-                Instant::now() < deadline,
-                "LocalStack was not ready after 90 s\n{}",
-                self.process.log_tail()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn healthy(&self) -> bool {
-        use std::io::{Read, Write};
-        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-        let request = "GET /_localstack/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-        let mut head = [0u8; 12];
-        stream.write_all(request.as_bytes()).is_ok()
-            && stream.read_exact(&mut head).is_ok()
-            && head.ends_with(b" 200")
+            .process
+            .wait_ready(port, "/_localstack/health", Duration::from_secs(90));
+        localstack
     }
 
     /// `http://127.0.0.1:PORT`.
