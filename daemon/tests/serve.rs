@@ -23,6 +23,16 @@ async fn api_answering(response: ResponseTemplate) -> MockServer {
     server
 }
 
+/// A mock API answering every request with `json` after `delay`.
+async fn slow_api(json: &Value, delay: Duration) -> MockServer {
+    api_answering(
+        ResponseTemplate::new(200)
+            .set_body_json(json)
+            .set_delay(delay),
+    )
+    .await
+}
+
 /// Reads once and returns the audit event of that read.
 fn read_and_audit(daemon: &Daemon) -> (Vec<u8>, Value) {
     let got = daemon.read();
@@ -123,12 +133,7 @@ async fn api_down_gives_an_empty_file() {
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_api_is_cut_at_the_deadline() {
     let json = document_json("app", &secret_vars());
-    let api = api_answering(
-        ResponseTemplate::new(200)
-            .set_body_json(&json)
-            .set_delay(Duration::from_secs(5)),
-    )
-    .await;
+    let api = slow_api(&json, Duration::from_secs(5)).await;
     let daemon = Daemon::start(
         &stage_url(&api),
         &["--request-timeout", "200ms", "--fetch-deadline", "700ms"],
@@ -267,12 +272,7 @@ async fn bad_readers_stall_nobody() {
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_fetches_overlap() {
     let json = document_json("app", &secret_vars());
-    let api = api_answering(
-        ResponseTemplate::new(200)
-            .set_body_json(&json)
-            .set_delay(Duration::from_millis(400)),
-    )
-    .await;
+    let api = slow_api(&json, Duration::from_millis(400)).await;
     let daemon = Daemon::start(&stage_url(&api), &[]);
     let started = Instant::now();
     let mut readers = Vec::new();
@@ -300,12 +300,7 @@ async fn slow_fetches_overlap() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_cuts_reads_after_the_grace_period() {
     let json = document_json("app", &secret_vars());
-    let api = api_answering(
-        ResponseTemplate::new(200)
-            .set_body_json(&json)
-            .set_delay(Duration::from_secs(8)),
-    )
-    .await;
+    let api = slow_api(&json, Duration::from_secs(8)).await;
     let mut daemon = Daemon::start(&stage_url(&api), &["--shutdown-grace", "300ms"]);
     let path = daemon.path.clone();
     let reader = std::thread::spawn(move || std::fs::read(path).unwrap());
@@ -325,12 +320,7 @@ async fn sigterm_cuts_reads_after_the_grace_period() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_lets_in_flight_reads_finish() {
     let json = document_json("app", &secret_vars());
-    let api = api_answering(
-        ResponseTemplate::new(200)
-            .set_body_json(&json)
-            .set_delay(Duration::from_millis(400)),
-    )
-    .await;
+    let api = slow_api(&json, Duration::from_millis(400)).await;
     let mut daemon = Daemon::start(&stage_url(&api), &["--shutdown-grace", "5s"]);
     let path = daemon.path.clone();
     let reader = std::thread::spawn(move || std::fs::read(path).unwrap());
