@@ -11,9 +11,13 @@
 //! another container without a shared PID namespace, or running as another
 //! user while the daemon lacks `CAP_SYS_PTRACE`, stay unknown.
 
+use std::ffi::CStr;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 
+use nix::dir::Dir;
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{Mode, fstatat};
 use serde::Serialize;
 
 /// A process holding the FIFO open for reading.
@@ -38,50 +42,58 @@ pub struct Holder {
 
 /// Every descriptor, in processes other than this one, that refers to the
 /// inode `(dev, ino)`.
+///
+/// Each descriptor is looked at relative to its process's open `fd`
+/// directory, so the scan makes one `fstatat` per descriptor and walks no
+/// path: it runs between the fetch and the write, on every open.
 pub fn holders(dev: u64, ino: u64) -> Vec<Holder> {
     let me = std::process::id() as i32;
-    let Ok(procs) = fs::read_dir("/proc") else {
+    let Ok(mut procs) = Dir::open("/proc", DIR_FLAGS, Mode::empty()) else {
         return Vec::new();
     };
+    let pids: Vec<i32> = procs
+        .iter()
+        .flatten()
+        .filter_map(|entry| number(entry.file_name()))
+        .filter(|&pid| pid != me)
+        .collect();
     let mut found = Vec::new();
-    let mut path = String::with_capacity(32);
-    for entry in procs.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        path.clear();
-        path.push_str("/proc/");
-        path.push_str(&pid.to_string());
-        path.push_str("/fd");
+    for pid in pids {
         // Processes that end, or that this user may not inspect, are skipped.
-        let Ok(fds) = fs::read_dir(&path) else {
+        let Ok(mut fds) = Dir::openat(
+            &procs,
+            format!("{pid}/fd").as_str(),
+            DIR_FLAGS,
+            Mode::empty(),
+        ) else {
             continue;
         };
-        for fd_entry in fds.flatten() {
-            let Some(fd) = fd_entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            // `metadata` follows the fd link to the open file itself.
-            if let Ok(meta) = fs::metadata(fd_entry.path())
-                && meta.dev() == dev
-                && meta.ino() == ino
+        let numbers: Vec<i32> = fds
+            .iter()
+            .flatten()
+            .filter_map(|entry| number(entry.file_name()))
+            .collect();
+        for fd in numbers {
+            // Without AT_SYMLINK_NOFOLLOW this follows the fd link to the
+            // open file itself.
+            if let Ok(stat) = fstatat(&fds, format!("{fd}").as_str(), AtFlags::empty())
+                && stat.st_dev == dev
+                && stat.st_ino == ino
             {
                 found.push(Holder { pid, fd });
             }
         }
     }
     found
+}
+
+const DIR_FLAGS: OFlag = OFlag::O_RDONLY
+    .union(OFlag::O_DIRECTORY)
+    .union(OFlag::O_CLOEXEC);
+
+/// A `/proc` entry's name as a pid or descriptor number.
+fn number(name: &CStr) -> Option<i32> {
+    name.to_str().ok()?.parse().ok()
 }
 
 /// Keeps one holder per open file description: descriptors duplicated from

@@ -86,8 +86,8 @@ pub async fn serve(ctx: Arc<Context>, opened: Opened) {
     };
 
     // Look for the reader now: every open that shares this pipe has
-    // finished by the time the fetch has. The scan is a few system calls per
-    // process in view, so it runs here rather than on another thread.
+    // finished by the time the fetch has. The scan makes one system call
+    // per descriptor in view, so it runs here rather than on another thread.
     let opens = if ctx.reader_scan {
         let (dev, ino) = opened.fifo.id();
         readers::distinct_opens(&readers::holders(dev, ino))
