@@ -126,18 +126,7 @@ fn main() {
     std::thread::sleep(Duration::from_millis(300));
     let idle_rss = rss_kib(&daemon, "VmRSS");
 
-    for _ in 0..reads / 10 {
-        read_fifo(&path);
-    }
-    let mut samples = Vec::with_capacity(reads);
-    let started = Instant::now();
-    for _ in 0..reads {
-        let t = Instant::now();
-        let n = read_fifo(&path);
-        samples.push(t.elapsed());
-        assert!(n > 0, "a read came back empty; see the daemon's audit");
-    }
-    let elapsed = started.elapsed();
+    let (mut samples, elapsed) = timed_reads(&path, reads, "the daemon (see its audit)");
     let peak_rss = rss_kib(&daemon, "VmHWM");
     daemon.kill().unwrap();
     daemon.wait().unwrap();
@@ -336,6 +325,31 @@ fn start_daemon(binary: &str, url: &str, path: &Path) -> Child {
     child
 }
 
+/// Reads `path` [`with_warm_up`] times, each from open to end of file;
+/// returns the time of each of the last `reads`, and those reads' total.
+/// Every read must bring something from `server`.
+fn timed_reads(path: &Path, reads: usize, server: &str) -> (Vec<Duration>, Duration) {
+    let mut samples = Vec::with_capacity(reads);
+    let mut started = Instant::now();
+    for i in 0..with_warm_up(reads) {
+        if i == reads / 10 {
+            started = Instant::now();
+        }
+        let t = Instant::now();
+        let n = read_fifo(path);
+        if i >= reads / 10 {
+            samples.push(t.elapsed());
+        }
+        assert!(n > 0, "a read served by {server} came back empty");
+    }
+    (samples, started.elapsed())
+}
+
+/// Reads made for `reads` measured ones: a tenth more, to warm up first.
+fn with_warm_up(reads: usize) -> usize {
+    reads + reads / 10
+}
+
 fn read_fifo(path: &Path) -> usize {
     let mut buf = Vec::with_capacity(4096);
     std::fs::File::open(path)
@@ -359,7 +373,7 @@ fn handoff(
     let fresh = dir.join("handoff.next");
     let mode = nix::sys::stat::Mode::from_bits_truncate(0o600);
     nix::unistd::mkfifo(&path, mode).unwrap();
-    let total = reads + reads / 10;
+    let total = with_warm_up(reads);
     let server = {
         let path = path.clone();
         std::thread::spawn(move || {
@@ -371,15 +385,7 @@ fn handoff(
             }
         })
     };
-    let mut samples = Vec::with_capacity(reads);
-    for i in 0..total {
-        let t = Instant::now();
-        let n = read_fifo(&path);
-        if i >= reads / 10 {
-            samples.push(t.elapsed());
-        }
-        assert!(n > 0, "a handoff read came back empty");
-    }
+    let (samples, _) = timed_reads(&path, reads, "the handoff thread");
     server.join().unwrap();
     std::fs::remove_file(&path).unwrap();
     samples
